@@ -7,7 +7,7 @@ SHELL := /bin/bash
 
 help:
 	@echo "make deploy        set everything up and run site.yml (see README)"
-	@echo "make test          run every test tier"
+	@echo "make test          run every test tier (TIERS=\"unit live\" for some)"
 	@echo "make cluster       start the local control plane; prints KUBECONFIG=<path> last"
 	@echo "make cluster-down  stop the local control plane and wipe its data"
 
@@ -15,10 +15,10 @@ setup:
 	@tools/setup.sh
 
 deploy: setup
-	@tools/deploy.sh
+	@tools/deploy.sh $(ARGS)
 
 test: setup
-	@tools/test.sh
+	@tools/test.sh $(TIERS)
 
 cluster:
 	@tests/cluster/up.sh

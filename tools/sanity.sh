@@ -18,6 +18,10 @@ fi
 target="$work/ansible_collections/aigateway/litellm"
 mkdir -p "$target"
 git -C "$repo" ls-files -z --cached | (cd "$repo" && xargs -0 cp --parents -t "$target")
+# Modules extend kubernetes.core's documentation fragments; ansible-test finds collections beside this one.
+core=$("$venv/bin/python" -c 'import ansible_collections.kubernetes.core as c; print(list(c.__path__)[0])')
+mkdir -p "$work/ansible_collections/kubernetes"
+cp -r "$core" "$work/ansible_collections/kubernetes/core"
 cd "$target"
 git init -q && git add -A  # ansible-test lists a collection's files through git when it is a repository
 
