@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+
 import yaml
 
 from ansible.errors import AnsibleFilterError
@@ -56,6 +58,22 @@ def manifest_yaml(manifest):
                      allow_unicode=True, width=4096, indent=2)
 
 
+def ip_block_peers(addresses):
+    """Return NetworkPolicy peers that admit exactly these IP addresses (a /32 or /128 ipBlock each)."""
+    peers = []
+    for address in addresses:
+        try:
+            network = ipaddress.ip_network(str(address))
+        except ValueError:
+            raise AnsibleFilterError("ip_block_peers needs IP addresses, got %r" % (address,))
+        peers.append({"ipBlock": {"cidr": str(network)}})
+    return peers
+
+
 class FilterModule:
     def filters(self):
-        return {"manifest_filename": manifest_filename, "manifest_yaml": manifest_yaml}
+        return {
+            "manifest_filename": manifest_filename,
+            "manifest_yaml": manifest_yaml,
+            "ip_block_peers": ip_block_peers,
+        }

@@ -11,6 +11,7 @@ from ansible_collections.aigateway.litellm.plugins.module_utils.settings_merge i
     merge_fragments,
 )
 from ansible_collections.aigateway.litellm.plugins.module_utils.settings_render import checksum, render_yaml
+from ansible_collections.aigateway.litellm.plugins.module_utils.settings_rules import check_merged
 from ansible_collections.aigateway.litellm.plugins.module_utils.settings_validate import Catalog, validate_fragment
 
 BASE_FRAGMENT_NAME = "base"
@@ -50,6 +51,7 @@ def build_config(base, fragments, strict=True, catalog=None):
 
     merged = merge_fragments(fragments)
     problems.extend(merged.problems)
+    problems.extend(check_merged(merged.config, merged.origins))
     if any(p.is_error for p in problems):
         return BuildResult(None, None, None, problems)
 

@@ -58,12 +58,14 @@ def test_render_writes_one_file_per_object(rendered):
         "litellm/configmap-litellm-config.yaml",
         "litellm/deployment-litellm.yaml",
         "litellm/kustomization.yaml",
+        "litellm/networkpolicy-litellm.yaml",
         "litellm/service-litellm.yaml",
         "openwebui/kustomization.yaml",
         "openwebui/patch-statefulset-open-webui.yaml",
         "redis/deployment-redis.yaml",
         "redis/kustomization.yaml",
         "redis/namespace-litellm.yaml",
+        "redis/networkpolicy-redis.yaml",
         "redis/service-redis.yaml",
     ]
 
@@ -76,14 +78,15 @@ def test_render_manifests_match_kubernetes_schema(rendered):
             continue
         kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
         checked += 1
-    assert checked == 6
+    assert checked == 8
 
 
 @pytest.mark.parametrize("component", ["redis", "litellm"])
 def test_render_component_builds_alone(rendered, component):
     directory = rendered[0]
     kinds = sorted(o["kind"] for o in kustomize(directory / component))
-    expected = {"redis": ["Deployment", "Namespace", "Service"], "litellm": ["ConfigMap", "Deployment", "Service"]}
+    expected = {"redis": ["Deployment", "Namespace", "NetworkPolicy", "Service"],
+                "litellm": ["ConfigMap", "Deployment", "NetworkPolicy", "Service"]}
     assert kinds == expected[component]
 
 
@@ -91,7 +94,7 @@ def test_render_top_level_kustomization_has_no_duplicates(rendered):
     directory = rendered[0]
     objects = kustomize(directory)
     keys = [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects]
-    assert len(keys) == len(set(keys)) == 6
+    assert len(keys) == len(set(keys)) == 8
 
 
 def test_render_configmap_holds_merge_module_output(rendered):
@@ -120,10 +123,14 @@ def test_render_design_settings_in_config(rendered):
     assert config["litellm_settings"]["extra_spend_tag_headers"] == [
         "x-openwebui-user-id", "x-openwebui-user-email", "x-openwebui-user-name"]
     assert config["router_settings"] == {"redis_host": "redis.litellm.svc.cluster.local", "redis_port": 6379,
-                                         "optional_pre_call_checks": ["responses_api_deployment_check"]}
+                                         "optional_pre_call_checks": ["responses_api_deployment_check"],
+                                         "routing_strategy": "usage-based-routing-v2"}
     assert config["general_settings"]["store_model_in_db"] is True
     assert config["general_settings"]["store_prompts_in_spend_logs"] is True
     assert config["general_settings"]["disable_responses_id_security"] is False
+    assert config["general_settings"]["database_connection_pool_limit"] == 10
+    assert config["general_settings"]["background_health_checks"] is False
+    assert config["general_settings"]["health_check_interval"] == 300
     assert config["general_settings"]["user_header_mappings"] == [
         {"header_name": "X-OpenWebUI-User-Id", "litellm_user_role": "internal_user"},
         {"header_name": "X-OpenWebUI-User-Email", "litellm_user_role": "customer"}]

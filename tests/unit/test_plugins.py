@@ -1,0 +1,110 @@
+"""Filter and test plugins used by the roles."""
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.aigateway.litellm.plugins.filter.manifests import (
+    ip_block_peers,
+    manifest_filename,
+    manifest_yaml,
+)
+from ansible_collections.aigateway.litellm.plugins.filter.pod_status_summary import pod_status_summary
+from ansible_collections.aigateway.litellm.plugins.test.kubernetes_refs import network_policy_peers, secret_key_ref
+from ansible_collections.aigateway.litellm.plugins.test.switch import switch
+
+
+def test_manifest_filename_lower_case_kind():
+    assert manifest_filename({"kind": "ConfigMap", "metadata": {"name": "litellm-config"}}) == \
+        "configmap-litellm-config.yaml"
+
+
+def test_manifest_filename_rejects_manifest_without_name():
+    with pytest.raises(AnsibleFilterError):
+        manifest_filename({"kind": "ConfigMap", "metadata": {}})
+
+
+def test_manifest_yaml_writes_multiline_string_as_block():
+    text = manifest_yaml({"kind": "ConfigMap", "data": {"file.yaml": "a: 1\nb: true\n"}})
+    assert "file.yaml: |\n    a: 1\n    b: true\n" in text
+    assert yaml.safe_load(text) == {"kind": "ConfigMap", "data": {"file.yaml": "a: 1\nb: true\n"}}
+
+
+def test_manifest_yaml_keeps_key_order_and_quotes_ambiguous_strings():
+    text = manifest_yaml({"metadata": {"name": "x"}, "apiVersion": "v1", "value": "true", "port": 4000})
+    assert text.splitlines()[0] == "metadata:"
+    assert yaml.safe_load(text)["value"] == "true"
+    assert yaml.safe_load(text)["port"] == 4000
+
+
+@pytest.mark.parametrize("addresses, cidrs", [
+    (["10.0.0.1"], ["10.0.0.1/32"]),
+    (["fd00::1", "192.168.1.2"], ["fd00::1/128", "192.168.1.2/32"]),
+    ([], []),
+])
+def test_ip_block_peers(addresses, cidrs):
+    assert ip_block_peers(addresses) == [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
+def test_ip_block_peers_rejects_host_name():
+    with pytest.raises(AnsibleFilterError):
+        ip_block_peers(["kubernetes.default"])
+
+
+def test_pod_status_summary_names_unready_reasons():
+    pod = {
+        "metadata": {"name": "litellm-1"},
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                 "message": "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."},
+                {"type": "Initialized", "status": "True"},
+            ],
+            "containerStatuses": [{"name": "litellm", "restartCount": 3,
+                                   "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}}}],
+        },
+    }
+    summary = pod_status_summary(pod)
+    assert summary.startswith("litellm-1: phase Pending")
+    assert "PodScheduled=False (0/1 nodes are available" in summary
+    assert "Initialized" not in summary
+    assert "container litellm waiting: CrashLoopBackOff (back-off 40s)" in summary
+    assert "container litellm restarted 3 times" in summary
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"name": "litellm-master-key", "key": "master-key"}, True),
+    ({"name": "s3", "key": "secret_access_key"}, True),
+    ({"name": "Upper", "key": "k"}, False),
+    ({"name": "ok"}, False),
+    ({"name": "ok", "key": "k", "optional": True}, False),
+    ({"name": "ok", "key": "bad key"}, False),
+    ("litellm-master-key", False),
+    ({}, False),
+])
+def test_secret_key_ref(value, expected):
+    assert secret_key_ref(value) is expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ([], True),
+    ([{"namespaceSelector": {"matchLabels": {"a": "b"}}, "podSelector": {}}], True),
+    ([{"ipBlock": {"cidr": "10.0.0.0/8"}}], True),
+    ([{"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}], False),
+    ([{"ipBlock": {}}], False),
+    ([{"namespace": "monitoring"}], False),
+    ([{}], False),
+    ({"podSelector": {}}, False),
+    ([{"podSelector": "app=x"}], False),
+])
+def test_network_policy_peers(value, expected):
+    assert network_policy_peers(value) is expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (False, True), ("true", True), ("False", True), ("yes", True), ("0", True),
+    ("maybe", False), (1, False), (None, False), ("", False),
+])
+def test_switch(value, expected):
+    assert switch(value) is expected
