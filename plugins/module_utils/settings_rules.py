@@ -3,7 +3,7 @@
 """Rules that span several settings of the merged configuration.
 
 Each rule looks at the merged result, because the settings it combines often come from different
-fragments; a problem names the fragment that last set the setting it is about.
+fragments. A problem names the fragment that last set the setting it is about.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -3,7 +3,7 @@
 """Validate one LiteLLM settings fragment against the catalog of the pinned LiteLLM version.
 
 The proxy accepts misspelled keys, keys in the wrong section, quoted booleans and unknown roles
-without a word, and then silently does not do what was meant. Every such mistake found here becomes
+without an error or a log line, and then does not do what was meant. Every such mistake found here becomes
 a Problem that names the full path, the value, the fragment and the fix.
 """
 
@@ -367,7 +367,7 @@ class _FragmentValidator:
     # Secrets
 
     def check_secret(self, path, key, value):
-        """Reject credentials written as literals anywhere below `path`; they belong in a Secret."""
+        """Report credentials written as literals anywhere below `path`, because they belong in a Secret."""
         if isinstance(value, dict):
             for child_key, child_value in value.items():
                 if isinstance(child_key, str):
