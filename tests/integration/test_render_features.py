@@ -55,6 +55,13 @@ def test_cold_storage_settings_and_env(tmp_path):
     assert any("store_prompts_in_cold_storage" in w and "does not read this key" in w for w in merged["warnings"])
 
 
+def test_cold_storage_endpoint_for_compatible_store(tmp_path):
+    manifests, _ = rendered(tmp_path, {"litellm_cold_storage": True,
+                                       "litellm_cold_storage_endpoint_url": "http://minio.minio.svc:9000"})
+    params = config_of(manifests)["litellm_settings"]["s3_callback_params"]
+    assert params["s3_endpoint_url"] == "http://minio.minio.svc:9000"
+
+
 def test_cold_storage_switch_accepts_command_line_string(tmp_path):
     manifests, _ = rendered(tmp_path, {"litellm_cold_storage": "false"})
     assert "cold_storage_custom_logger" not in config_of(manifests)["litellm_settings"]

@@ -129,11 +129,16 @@ def wait_until(condition, timeout, interval=0.1, process=None, what="the conditi
 
 
 class RedisServer(ManagedProcess):
-    """redis-server without persistence, bound to one address."""
+    """redis-server without persistence, bound to one address.
 
-    def __init__(self, workdir, host="127.0.0.1", port=None, netns=None):
+    With ``password`` the server requires AUTH (``--requirepass``), and ping() and command_reply()
+    authenticate first.
+    """
+
+    def __init__(self, workdir, host="127.0.0.1", port=None, netns=None, password=None):
         self.host = host
         self.port = port or free_port()
+        self.password = password
         command = [
             "redis-server",
             "--port", str(self.port),
@@ -143,6 +148,8 @@ class RedisServer(ManagedProcess):
             "--dir", workdir,
             "--protected-mode", "no",
         ]
+        if password:
+            command += ["--requirepass", password]
         super().__init__("redis-server", command, os.path.join(workdir, "redis-%d.log" % self.port), netns=netns)
         wait_until(self.ping, REDIS_START_TIMEOUT, process=self, what="redis-server to answer PING")
 
@@ -154,11 +161,26 @@ class RedisServer(ManagedProcess):
             return False
 
     def command_reply(self, *words):
-        """Send one command in the Redis protocol and return the first line of the reply."""
-        request = b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
+        """Send one command in the Redis protocol and return the first line of the reply.
+
+        On a server with a password, a failed AUTH returns the AUTH error line instead.
+        """
+        commands = [words]
+        if self.password:
+            commands.insert(0, (b"AUTH", self.password.encode()))
+        request = b"".join(_encode_command(command) for command in commands)
         with socket.create_connection((self.host, self.port), timeout=2) as sock:
             sock.sendall(request)
-            return sock.makefile("rb").readline().rstrip(b"\r\n")
+            replies = sock.makefile("rb")
+            if self.password:
+                auth_reply = replies.readline().rstrip(b"\r\n")
+                if auth_reply != b"+OK":
+                    return auth_reply
+            return replies.readline().rstrip(b"\r\n")
+
+
+def _encode_command(words):
+    return b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
 
 
 # ---- the LiteLLM proxy's config ----
