@@ -21,7 +21,7 @@ run_tier() {
     case "$1" in
         lint) ansible-lint --nocolor ;;
         sanity) tools/sanity.sh ;;
-        unit) python -m pytest -q tests/unit tests/integration ;;
+        unit) python -m pytest -q tests/unit tests/integration tests/awx ;;
         live) python -m pytest -q -m "live and not cluster" tests/live ;;
         cluster) tools/cluster_tests.sh ;;
         *) echo "test: unknown tier '$1'; use lint, sanity, unit, live or cluster" >&2; return 2 ;;

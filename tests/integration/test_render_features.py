@@ -21,6 +21,10 @@ def rendered(tmp_path, extra_vars):
     return load_manifests(tmp_path), run
 
 
+def manifests_of(tmp_path, extra_vars):
+    return rendered(tmp_path, extra_vars)[0]
+
+
 def failed(tmp_path, extra_vars):
     run = render(tmp_path / "out", extra_vars)
     assert run.returncode != 0
@@ -30,7 +34,7 @@ def failed(tmp_path, extra_vars):
 
 def test_default_pre_call_check_merges_with_user_checks(tmp_path):
     fragment = {"name": "routing", "settings": {"router_settings": {"optional_pre_call_checks": ["prompt_caching"]}}}
-    manifests, _ = rendered(tmp_path, {"litellm_settings_fragments": [fragment]})
+    manifests = manifests_of(tmp_path, {"litellm_settings_fragments": [fragment]})
     assert config_of(manifests)["router_settings"]["optional_pre_call_checks"] == [
         "responses_api_deployment_check", "prompt_caching"]
 
@@ -56,19 +60,19 @@ def test_cold_storage_settings_and_env(tmp_path):
 
 
 def test_cold_storage_endpoint_for_compatible_store(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_cold_storage": True,
-                                       "litellm_cold_storage_endpoint_url": "http://minio.minio.svc:9000"})
+    manifests = manifests_of(tmp_path, {"litellm_cold_storage": True,
+                             "litellm_cold_storage_endpoint_url": "http://minio.minio.svc:9000"})
     params = config_of(manifests)["litellm_settings"]["s3_callback_params"]
     assert params["s3_endpoint_url"] == "http://minio.minio.svc:9000"
 
 
 def test_cold_storage_switch_accepts_command_line_string(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_cold_storage": "false"})
+    manifests = manifests_of(tmp_path, {"litellm_cold_storage": "false"})
     assert "cold_storage_custom_logger" not in config_of(manifests)["litellm_settings"]
 
 
 def test_response_id_security_stays_on_by_default(tmp_path):
-    manifests, _ = rendered(tmp_path, {})
+    manifests = manifests_of(tmp_path, {})
     assert config_of(manifests)["general_settings"]["disable_responses_id_security"] is False
     assert env_of(manifests)["DISABLE_RESPONSES_ID_SECURITY"]["value"] == "false"
 
@@ -87,8 +91,8 @@ def test_response_id_security_rejects_quoted_words(tmp_path):
 
 
 def test_salt_key_from_one_secret(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_salt_key_secret": {"name": "litellm-salt", "key": "salt"},
-                                       "litellm_replicas": 3})
+    manifests = manifests_of(tmp_path, {"litellm_salt_key_secret": {"name": "litellm-salt", "key": "salt"},
+                             "litellm_replicas": 3})
     assert env_of(manifests)["LITELLM_SALT_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "litellm-salt", "key": "salt"}
 
 
@@ -101,7 +105,7 @@ QDRANT = {
 
 
 def test_semantic_cache_replaces_redis_cache(tmp_path):
-    manifests, _ = rendered(tmp_path, QDRANT)
+    manifests = manifests_of(tmp_path, QDRANT)
     settings = config_of(manifests)["litellm_settings"]
     assert settings["cache"] is True
     assert settings["cache_params"] == {
@@ -130,17 +134,19 @@ def test_semantic_cache_rejects_incomplete_settings(tmp_path, setting, value, me
 
 
 def test_cache_off_removes_cache_params(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_cache_type": "none"})
+    manifests = manifests_of(tmp_path, {"litellm_cache_type": "none"})
     settings = config_of(manifests)["litellm_settings"]
     assert settings["cache"] is False
     assert "cache_params" not in settings
 
 
 def test_throughput_settings(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_routing_strategy": "latency-based-routing",
-                                       "litellm_database_connection_pool_limit": "50",
-                                       "litellm_background_health_checks": True,
-                                       "litellm_health_check_interval": 60})
+    manifests = manifests_of(tmp_path, {
+        "litellm_routing_strategy": "latency-based-routing",
+        "litellm_database_connection_pool_limit": "50",
+        "litellm_background_health_checks": True,
+        "litellm_health_check_interval": 60,
+    })
     config = config_of(manifests)
     assert config["router_settings"]["routing_strategy"] == "latency-based-routing"
     assert config["general_settings"]["database_connection_pool_limit"] == 50
@@ -162,7 +168,7 @@ def test_throughput_ranges(tmp_path, setting, value, message):
 
 
 def test_several_replicas_get_disruption_budget(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_replicas": 2})
+    manifests = manifests_of(tmp_path, {"litellm_replicas": 2})
     budget = manifests["litellm/poddisruptionbudget-litellm.yaml"]
     kubernetes_validate.validate(budget, KUBERNETES_VERSION, strict=True)
     assert budget["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {
@@ -170,7 +176,7 @@ def test_several_replicas_get_disruption_budget(tmp_path):
 
 
 def test_one_replica_has_no_disruption_budget(tmp_path):
-    manifests, _ = rendered(tmp_path, {})
+    manifests = manifests_of(tmp_path, {})
     assert "litellm/poddisruptionbudget-litellm.yaml" not in manifests
 
 
@@ -181,8 +187,8 @@ def test_several_replicas_need_redis_router_state(tmp_path):
 
 
 def test_ingress(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_expose": "ingress", "litellm_expose_host": "llm.example.org",
-                                       "litellm_expose_tls_secret": "llm-tls", "litellm_ingress_class_name": "nginx"})
+    manifests = manifests_of(tmp_path, {"litellm_expose": "ingress", "litellm_expose_host": "llm.example.org",
+                             "litellm_expose_tls_secret": "llm-tls", "litellm_ingress_class_name": "nginx"})
     ingress = manifests["litellm/ingress-litellm.yaml"]
     kubernetes_validate.validate(ingress, KUBERNETES_VERSION, strict=True)
     assert ingress["spec"]["ingressClassName"] == "nginx"
@@ -195,8 +201,8 @@ def test_ingress(tmp_path):
 
 
 def test_httproute(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_expose": "httproute", "litellm_expose_host": "llm.example.org",
-                                       "litellm_httproute_parent_refs": [{"name": "public", "namespace": "gateway"}]})
+    manifests = manifests_of(tmp_path, {"litellm_expose": "httproute", "litellm_expose_host": "llm.example.org",
+                             "litellm_httproute_parent_refs": [{"name": "public", "namespace": "gateway"}]})
     route = manifests["litellm/httproute-litellm.yaml"]
     assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": "gateway"}]
@@ -215,12 +221,12 @@ def test_expose_rejects_incomplete_settings(tmp_path, extra_vars, message):
 
 
 def test_not_exposed_by_default(tmp_path):
-    manifests, _ = rendered(tmp_path, {})
+    manifests = manifests_of(tmp_path, {})
     assert not [name for name in manifests if "ingress-" in name or "httproute-" in name]
 
 
 def test_network_policies_admit_only_designed_peers(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_network_policy_apiserver_peers": [{"ipBlock": {"cidr": "10.0.0.1/32"}}]})
+    manifests = manifests_of(tmp_path, {"litellm_network_policy_apiserver_peers": [{"ipBlock": {"cidr": "10.0.0.1/32"}}]})
     redis_policy = manifests["redis/networkpolicy-redis.yaml"]
     assert redis_policy["spec"]["ingress"] == [{
         "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "litellm"}},
@@ -236,7 +242,7 @@ def test_network_policies_admit_only_designed_peers(tmp_path):
 
 
 def test_network_policies_can_be_switched_off(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_network_policy": False, "redis_network_policy": "no"})
+    manifests = manifests_of(tmp_path, {"litellm_network_policy": False, "redis_network_policy": "no"})
     assert not [name for name in manifests if "networkpolicy" in name]
 
 
@@ -247,7 +253,7 @@ def test_network_policy_rejects_malformed_peer(tmp_path):
 
 
 def test_redis_password_reaches_both_sides(tmp_path):
-    manifests, _ = rendered(tmp_path, {"redis_password_secret": {"name": "redis-auth", "key": "password"}})
+    manifests = manifests_of(tmp_path, {"redis_password_secret": {"name": "redis-auth", "key": "password"}})
     redis = container(manifests["redis/deployment-redis.yaml"])
     position = redis["args"].index("--requirepass")
     assert redis["args"][position + 1] == "$(REDIS_PASSWORD)"
@@ -260,9 +266,11 @@ def test_redis_password_reaches_both_sides(tmp_path):
 
 
 def test_scheduling_settings(tmp_path):
-    manifests, _ = rendered(tmp_path, {"litellm_node_selector": {"pool": "llm"},
-                                       "litellm_tolerations": [{"key": "llm", "operator": "Exists"}],
-                                       "redis_node_selector": {"pool": "cache"}})
+    manifests = manifests_of(tmp_path, {
+        "litellm_node_selector": {"pool": "llm"},
+        "litellm_tolerations": [{"key": "llm", "operator": "Exists"}],
+        "redis_node_selector": {"pool": "cache"},
+    })
     proxy = manifests["litellm/deployment-litellm.yaml"]["spec"]["template"]["spec"]
     assert proxy["nodeSelector"] == {"pool": "llm"}
     assert proxy["tolerations"] == [{"key": "llm", "operator": "Exists"}]
@@ -270,9 +278,9 @@ def test_scheduling_settings(tmp_path):
 
 
 def test_all_features_match_kubernetes_schema(tmp_path):
-    manifests, _ = rendered(tmp_path, dict(QDRANT, litellm_replicas=2, litellm_cold_storage=True,
-                                           litellm_expose="ingress", litellm_expose_host="llm.example.org",
-                                           redis_password_secret={"name": "redis-auth", "key": "password"}))
+    manifests = manifests_of(tmp_path, dict(QDRANT, litellm_replicas=2, litellm_cold_storage=True,
+                             litellm_expose="ingress", litellm_expose_host="llm.example.org",
+                             redis_password_secret={"name": "redis-auth", "key": "password"}))
     for name, manifest in manifests.items():
         if manifest["kind"] in ("Kustomization", "Component") or name.startswith("openwebui/"):
             continue

@@ -195,7 +195,7 @@ class DeployedVariants:
                 try:
                     variant.rendered = RenderedLiteLLM(self._render_dir(workdir, variant), future.result())
                     if variant.rendered.ok:
-                        for _ in range(variant.rendered.replicas):
+                        for _replica in range(variant.rendered.replicas):
                             variant.start_proxy(workdir)
                         if "REDIS_PASSWORD" in variant.rendered.secret_env_names():
                             variant.start_proxy(workdir, left_unset=LEFT_UNSET + ("REDIS_PASSWORD",))
@@ -364,7 +364,7 @@ def test_replicas_share_rpm_limit_through_redis(variants):
         time.sleep(61 - seconds)
 
     admitted = LIMITED_RPM - 1
-    for _ in range(admitted):
+    for _request in range(admitted):
         status, reply = chat(first, model=LIMITED_MODEL)
         assert status == 200, reply
     wait_until(lambda: admitted in rpm_counters(client).values(), 15, interval=0.2,
