@@ -65,12 +65,14 @@ def type_phrase(value):
 class Problem:
     """One error or warning about a setting, tied to the fragment that supplied it."""
 
-    def __init__(self, severity, path, fragment, message, fix=None):
+    def __init__(self, severity, path, fragment, message, fix=None, hidden_value=None):
         self.severity = severity
         self.path = path
         self.fragment = fragment
         self.message = message
         self.fix = fix
+        # A credential that the message leaves out; callers mask it wherever the input is echoed.
+        self.hidden_value = hidden_value
 
     @property
     def is_error(self):

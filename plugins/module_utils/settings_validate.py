@@ -167,8 +167,8 @@ class _FragmentValidator:
         self.strict = strict
         self.problems = []
 
-    def error(self, path, message, fix=None):
-        self.problems.append(Problem(ERROR, format_path(path), self.name, message, fix))
+    def error(self, path, message, fix=None, hidden_value=None):
+        self.problems.append(Problem(ERROR, format_path(path), self.name, message, fix, hidden_value))
 
     def warn(self, path, message, fix=None):
         self.problems.append(Problem(WARNING, format_path(path), self.name, message, fix))
@@ -299,7 +299,7 @@ class _FragmentValidator:
     def check_redis_url(self, path, value):
         if "@" in value and not ENV_REFERENCE.match(value):
             self.error(path, "the Redis URL carries credentials in plain text (value hidden)",
-                       "put the URL in a Kubernetes Secret and write os.environ/NAME here")
+                       "put the URL in a Kubernetes Secret and write os.environ/NAME here", hidden_value=value)
 
     def check_set_list(self, path, entries):
         for index, entry in enumerate(entries):
@@ -388,4 +388,5 @@ class _FragmentValidator:
             return
         self.error(path, "a credential is written here as a literal value (value hidden)",
                    SECRET_FIXES.get(path, "store it in a Kubernetes Secret, expose it to the proxy as an environment "
-                                          "variable (litellm_env_from_secrets) and write os.environ/NAME here"))
+                                          "variable (litellm_env_from_secrets) and write os.environ/NAME here"),
+                   hidden_value=value)

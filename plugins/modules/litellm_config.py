@@ -37,9 +37,9 @@ options:
     suboptions:
       name:
         description:
-          - Name of the fragment, used in error messages. Must be unique.
+          - Name of the fragment, used in error messages. Every fragment needs one, and names must be unique.
+          - The module reports a missing name with the fragment's position, together with any other problem.
         type: str
-        required: true
       settings:
         description:
           - LiteLLM config sections, for example C(litellm_settings) and C(general_settings).
@@ -188,7 +188,7 @@ def main():
                 elements="dict",
                 default=[],
                 options=dict(
-                    name=dict(type="str", required=True),
+                    name=dict(type="str"),
                     settings=dict(type="dict", default={}),
                     remove=dict(type="list", elements="str", default=[]),
                 ),
@@ -206,6 +206,9 @@ def main():
     catalog = Catalog()
     result = build_config(module.params["base"], module.params["fragments"], module.params["strict"], catalog)
     warnings = [problem.format() for problem in result.warnings]
+    # Literal credentials found in the fragments are masked in everything the module returns,
+    # the echoed arguments (invocation) included.
+    module.no_log_values.update(problem.hidden_value for problem in result.problems if problem.hidden_value)
 
     if result.errors:
         module.fail_json(

@@ -72,9 +72,27 @@ def test_module_fails_with_every_error():
 
 
 def test_module_rejects_fragment_without_name():
-    run = run_playbook(module_play({"fragments": [{"settings": {}}]}))
+    run = run_playbook(module_play({"fragments": FRAGMENTS + [{"settings": {}}]}))
     assert run.returncode != 0
-    assert "name" in run.task_result("Merge the settings")["msg"]
+    message = run.task_result("Merge the settings")["msg"]
+    assert "fragments[2]" in message
+    assert "the fragment has no name" in message
+    assert "give every fragment a non-empty string name" in message
+
+
+def test_module_masks_literal_credentials_in_its_whole_result():
+    leaky = FRAGMENTS + [{"name": "leaky", "settings": {
+        "general_settings": {"master_key": "sk-LITERAL-5d1e"},
+        "model_list": [{"model_name": "m", "litellm_params": {"model": "openai/m", "api_key": "sk-PROVIDER-77a0"}}],
+    }}]
+    run = run_playbook(module_play({"fragments": leaky}))
+    assert run.returncode != 0
+    result = run.task_result("Merge the settings")
+    assert "general_settings.master_key (fragment 'leaky')" in result["msg"]
+    # The echoed module arguments carry the fragments; the values are masked there too.
+    assert result["invocation"]["module_args"]["fragments"][2]["settings"]["general_settings"]["master_key"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    for value in ("sk-LITERAL-5d1e", "sk-PROVIDER-77a0"):
+        assert value not in run.stdout + run.stderr
 
 
 def test_module_base_merges_first():

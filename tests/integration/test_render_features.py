@@ -213,7 +213,7 @@ def test_httproute(tmp_path):
 @pytest.mark.parametrize("extra_vars, message", [
     ({"litellm_expose": "ingress"}, "litellm_expose_host: '' is not a host name"),
     ({"litellm_expose": "httproute", "litellm_expose_host": "llm.example.org"},
-     "litellm_httproute_parent_refs: '[]' does not name a Gateway"),
+     "litellm_httproute_parent_refs: [] does not name a Gateway"),
     ({"litellm_expose": "loadbalancer"}, "litellm_expose: 'loadbalancer' is not a way to publish the proxy"),
 ])
 def test_expose_rejects_incomplete_settings(tmp_path, extra_vars, message):

@@ -4,13 +4,21 @@ import pytest
 import yaml
 
 from ansible.errors import AnsibleFilterError
+import datetime
+
+from ansible_collections.aigateway.litellm.plugins.filter.brief import brief
 from ansible_collections.aigateway.litellm.plugins.filter.manifests import (
     ip_block_peers,
     manifest_filename,
     manifest_yaml,
 )
 from ansible_collections.aigateway.litellm.plugins.filter.pod_status_summary import pod_status_summary
-from ansible_collections.aigateway.litellm.plugins.test.kubernetes_refs import network_policy_peers, secret_key_ref
+from ansible_collections.aigateway.litellm.plugins.test.kubernetes_refs import (
+    label_map,
+    network_policy_peers,
+    resource_requirements,
+    secret_key_ref,
+)
 from ansible_collections.aigateway.litellm.plugins.test.switch import switch
 
 
@@ -91,6 +99,11 @@ def test_secret_key_ref(value, expected):
     ([], True),
     ([{"namespaceSelector": {"matchLabels": {"a": "b"}}, "podSelector": {}}], True),
     ([{"ipBlock": {"cidr": "10.0.0.0/8"}}], True),
+    ([{"ipBlock": {"cidr": "fd00::/64", "except": ["fd00::1/128"]}}], True),
+    ([{"ipBlock": {"cidr": "10.0.0.1"}}], False),
+    ([{"ipBlock": {"cidr": "10.0.0.300/32"}}], False),
+    ([{"ipBlock": {"cidr": "10.0.0.0/8", "except": "10.1.0.0/16"}}], False),
+    ([{"ipBlock": {"cidr": "10.0.0.0/8", "expect": []}}], False),
     ([{"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}], False),
     ([{"ipBlock": {}}], False),
     ([{"namespace": "monitoring"}], False),
@@ -108,3 +121,58 @@ def test_network_policy_peers(value, expected):
 ])
 def test_switch(value, expected):
     assert switch(value) is expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({}, True),
+    ({"team": "platform", "example.com/tier": "", "pod-security.kubernetes.io/enforce": "restricted"}, True),
+    ({"team": "platform team"}, False),
+    ({"team": "a" * 64}, False),
+    ({"team": ["a", "b"]}, False),
+    ({"team": 1}, False),
+    ({"Example.com/team": "a"}, False),
+    ({"-team": "a"}, False),
+    ("team=platform", False),
+])
+def test_label_map(value, expected):
+    assert label_map(value) is expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({}, True),
+    ({"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi", "cpu": 2}}, True),
+    ({"requests": {"cpu": 0.5, "ephemeral-storage": "1e3"}}, True),
+    ({"claims": [{"name": "gpu"}]}, True),
+    ({"request": {"cpu": "500m"}}, False),
+    ({"requests": {"cpu": "half"}}, False),
+    ({"requests": {"cpu": True}}, False),
+    ({"requests": ["cpu"]}, False),
+    ({"claims": "gpu"}, False),
+    ("500m", False),
+])
+def test_resource_requirements(value, expected):
+    assert resource_requirements(value) is expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("litellm", "'litellm'"),
+    (0, "0"),
+    (True, "true"),
+    (None, "null"),
+    (datetime.date(2024, 1, 1), "'2024-01-01'"),
+    ({"name": "litellm-master-key"}, '{"name": "litellm-master-key"}'),
+    ([1, 2], "[1, 2]"),
+])
+def test_brief(value, expected):
+    assert brief(value) == expected
+
+
+def test_brief_cuts_long_values_and_gives_their_length():
+    text = brief("a" * 10000)
+    assert text == "'" + "a" * 79 + "... (10002 characters)"
+
+
+def test_brief_shape_only_hides_content():
+    text = brief([{"name": "team", "settings": {"general_settings": {"master_key": "sk-1"}}}], shape_only=True)
+    assert "sk-1" not in text
+    assert text == "a list of 1 item(s)"
