@@ -112,7 +112,7 @@ def count_requests(gateway, action):
     """Run ``action`` and return a Counter of the ``ansible`` user's requests by verb."""
     offset = gateway.audit_offset()
     action()
-    events, _ = audit_events(gateway.audit_log, offset)
+    events = audit_events(gateway.audit_log, offset)[0]
     return collections.Counter(
         event["verb"] for event in events
         if event["stage"] == "ResponseComplete" and event["user"]["username"] == "ansible"
@@ -140,7 +140,7 @@ def main():
         time_kubectl(gateway, manifests)
 
         site_times, kubectl_times = [], []
-        for _ in range(arguments.runs):
+        while len(site_times) < arguments.runs:
             site_times.append(time_site(gateway))
             kubectl_times.append(time_kubectl(gateway, manifests))
 

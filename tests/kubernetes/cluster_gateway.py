@@ -5,15 +5,14 @@ Edits that tests make as a user would go through kubectl, so kubectl becomes the
 fields, as it would on a real cluster.
 """
 
-import json
 import os
-import subprocess
 import tempfile
 import time
 
 import yaml
 
 from cluster.cluster_env import audit_events, audit_log_end, ensure_cluster
+from helpers.kubectl import KubectlMixin
 from helpers.playbooks import REPO_ROOT, run_playbook
 
 SITE = os.path.join(REPO_ROOT, "site.yml")
@@ -112,7 +111,7 @@ def all_messages(run):
     return messages
 
 
-class GatewayCluster:
+class GatewayCluster(KubectlMixin):
     """The local control plane with the collection's prerequisites, and the runs against it.
 
     ``state`` records what the last step left: ``converged`` (the default settings applied and
@@ -140,32 +139,6 @@ class GatewayCluster:
         """Start the control plane (or reuse it) with tests/cluster/up.sh."""
         return cls(ensure_cluster(REPO_ROOT))
 
-    # ---- kubectl ----
-
-    def kubectl(self, *args, stdin=None):
-        """Run kubectl as the ``ansible`` user and return its stdout. Raise RuntimeError when it fails."""
-        completed = subprocess.run(
-            [self.kubectl_path, "--kubeconfig", self.kubeconfig, *args],
-            input=stdin, capture_output=True, text=True, check=False, timeout=120,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError("kubectl %s failed: %s" % (" ".join(args), completed.stderr.strip()))
-        return completed.stdout
-
-    def get(self, kind, namespace, name):
-        """Return the object as a dict, or None when it does not exist."""
-        args = ["get", kind, name, "-o", "json", "--ignore-not-found"]
-        if namespace:
-            args += ["-n", namespace]
-        output = self.kubectl(*args)
-        return json.loads(output) if output.strip() else None
-
-    def list_objects(self, kind, namespace, selector=None):
-        args = ["get", kind, "-n", namespace, "-o", "json"]
-        if selector:
-            args += ["-l", selector]
-        return json.loads(self.kubectl(*args))["items"]
-
     def resource_versions(self, objects=None):
         """Return {object id: resourceVersion} of the collection's objects and the Open WebUI StatefulSet."""
         versions = {}
@@ -188,7 +161,7 @@ class GatewayCluster:
 
     def write_requests(self, since_offset):
         """Return the completed write requests of the ``ansible`` user logged after ``since_offset``."""
-        events, _ = audit_events(self.audit_log, since_offset)
+        events = audit_events(self.audit_log, since_offset)[0]
         return [
             event for event in events
             if event["stage"] == "ResponseComplete" and event["verb"] in WRITE_VERBS
