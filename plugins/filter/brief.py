@@ -24,10 +24,13 @@ def brief(value, limit=DEFAULT_LIMIT, shape_only=False):
     """Render a value for a message, cut to ``limit`` characters with the full length noted.
 
     Strings are quoted, mappings and lists are written as compact JSON. With ``shape_only`` a mapping
-    or list is described by its keys or length instead, for values that may hold credentials.
+    is described by its keys, and a list or string by its length, for values that may hold credentials.
     """
     if shape_only and isinstance(value, (dict, list)):
         return describe_value(value)
+    if shape_only and isinstance(value, str):
+        return "a string of %d characters" % len(value)
+    quoted = isinstance(value, (str, datetime.date, datetime.datetime))
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif value is None:
@@ -36,11 +39,14 @@ def brief(value, limit=DEFAULT_LIMIT, shape_only=False):
         text = repr(value)
     elif isinstance(value, (dict, list)):
         text = json.dumps(value, default=_json_default, separators=(", ", ": "))
+    elif isinstance(value, (datetime.date, datetime.datetime)):
+        text = value.isoformat()
     else:
-        text = "'%s'" % (value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value)
+        text = str(value)
     if len(text) > limit:
-        text = "%s... (%d characters)" % (text[:limit], len(text))
-    return text
+        cut = "%s..." % text[:limit]
+        return "%s (%d characters)" % ("'%s'" % cut if quoted else cut, len(text))
+    return "'%s'" % text if quoted else text
 
 
 class FilterModule:

@@ -231,7 +231,8 @@ class _Merger:
             path = parse_remove_path(text)
         except ValueError as error:
             self.problems.append(Problem(ERROR, "remove", name, str(error),
-                                         "see the README section on removing inherited settings"))
+                                         "write keys separated by dots, such as litellm_settings.cache_params, with "
+                                         "an optional final [entry], such as litellm_settings.callbacks[prometheus]"))
             return
 
         parent = self.config

@@ -40,11 +40,18 @@ MODEL_ENTRY = "model_list[]"
 # An HTTP field name is an RFC 9110 token.
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 ENV_REFERENCE = re.compile(r"^os\.environ/[A-Za-z_][A-Za-z0-9_]*$")
-# Key names whose values are credentials. Matched against the lower-cased key, anywhere in the config.
+# Key names whose values are credentials. Matched against the lower-cased key, anywhere in the config,
+# header names such as Authorization and X-Api-Key included.
 SECRET_KEY = re.compile(
-    r"(^|_)(api_key|password|passwd|secret|client_secret|secret_key|secret_access_key|access_key_id|"
-    r"session_token|auth_token|master_key|database_url|salt_key|private_key|credentials)$"
+    r"(^|[_-])(api[_-]key|password|passwd|secret|client_secret|secret_key|secret_access_key|access_key_id|"
+    r"token|master_key|database_url|salt_key|private_key|credentials|authorization|webhook_url)$"
 )
+# Keys under which every string is a credential, such as alert_to_webhook_url: {alert type: Slack webhook URL}.
+SECRET_CONTAINER_KEY = re.compile(r"(^|_)webhook_urls?$")
+# A URL with user information (user:password@) before the host.
+URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]*:[^/@\s]*@")
+# Strings that YAML 1.1 would have read as booleans had they not been quoted.
+_QUOTED_BOOLEANS = ("true", "false", "yes", "no", "on", "off")
 # A bare host name or IP address: no scheme, port, path or user information.
 BARE_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\.?$"
                        r"|^[0-9A-Fa-f:]+$")
@@ -252,6 +259,14 @@ class _FragmentValidator:
     def check_type(self, path, expected, value):
         accepted = _PYTHON_TYPES.get(expected)
         if accepted is None:
+            # LiteLLM 1.108.0 types many general_settings flags as Any and reads them by truthiness or
+            # with "is False", so a quoted boolean is a mistake wherever no string is expected.
+            if isinstance(value, str) and value.strip().lower() in _QUOTED_BOOLEANS:
+                word = "false" if value.strip().lower() in _FALSE_WORDS else "true"
+                self.error(path, "%s is a quoted boolean" % describe_value(value),
+                           "write %s without quotes: LiteLLM reads such flags by truthiness or compares them with "
+                           "True and False, so a string does not mean what it says" % word)
+                return False
             return True
         if isinstance(value, bool) and expected != "bool":
             accepted_here = False
@@ -294,7 +309,7 @@ class _FragmentValidator:
                        "write the header name as a string, such as X-OpenWebUI-User-Id")
         elif not HEADER_NAME.match(value):
             self.error(path, "%s is not a valid HTTP header name" % describe_value(value),
-                       "use letters, digits and - only (an RFC 9110 token), such as X-OpenWebUI-User-Id")
+                       "use an RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~, without spaces or colons, such as X-OpenWebUI-User-Id")
 
     def check_redis_url(self, path, value):
         if "@" in value and not ENV_REFERENCE.match(value):
@@ -366,21 +381,29 @@ class _FragmentValidator:
 
     # Secrets
 
-    def check_secret(self, path, key, value):
-        """Report credentials written as literals anywhere below `path`, because they belong in a Secret."""
+    def check_secret(self, path, key, value, in_container=False):
+        """Report credentials written as literals anywhere below `path`, because they belong in a Secret.
+
+        A value is a credential when its key names one (``SECRET_KEY``), when it sits below a key whose
+        values are all credentials (``SECRET_CONTAINER_KEY``), or when it is a URL with a password in it.
+        """
+        in_container = in_container or bool(SECRET_CONTAINER_KEY.search(key.lower()))
         if isinstance(value, dict):
             for child_key, child_value in value.items():
                 if isinstance(child_key, str):
-                    self.check_secret(path + (child_key,), child_key, child_value)
+                    self.check_secret(path + (child_key,), child_key, child_value, in_container)
             return
         if isinstance(value, list):
             for index, item in enumerate(value):
-                if isinstance(item, (dict, list)):
-                    self.check_secret(path + (index,), key, item)
+                self.check_secret(path + (index,), key, item, in_container)
             return
-        if not isinstance(value, str) or not SECRET_KEY.search(key.lower()):
+        if not isinstance(value, str) or ENV_REFERENCE.match(value) or value.strip().lower() in _QUOTED_BOOLEANS:
             return
-        if ENV_REFERENCE.match(value):
+        if not (in_container or SECRET_KEY.search(key.lower())):
+            if URL_WITH_PASSWORD.match(value) and path not in REDIS_URL_PATHS:
+                self.error(path, "the URL carries a password in plain text (value hidden)",
+                           "put the URL in a Kubernetes Secret, expose it as an environment variable "
+                           "(litellm_env_from_secrets) and write os.environ/NAME here", hidden_value=value)
             return
         if value.startswith("os.environ/"):
             self.error(path, "%s is not a valid environment variable reference" % describe_value(value),

@@ -51,6 +51,14 @@ def test_spec_has_no_unknown_variables(role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_role_checks_every_spec_option(role):
+    # When the specification fails, site.yml runs these checks for the message, so a variable
+    # without one would leave only the specification's terse message.
+    checked = {item["setting"] for item in load(role, "tasks/check_variables.yml")[0]["vars"]["_%s_checks" % role]}
+    assert sorted(set(options(role)) - checked) == []
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_spec_options_are_prefixed(role):
     assert [name for name in options(role) if not name.startswith(role + "_")] == []
 

@@ -81,6 +81,15 @@ CASES = [
          "redis_password_secret", ("redis-auth-absent",)),
 
     # ---- Kubernetes fields passed through ----
+    Case("pull-secrets-as-objects", "litellm_image_pull_secrets: [{name: regcred}]\n", "litellm_image_pull_secrets",
+         ("regcred",)),
+    Case("toleration-operator-misspelled", "litellm_tolerations: [{key: gpu, operator: Exist}]\n", "litellm_tolerations",
+         ("Exist",)),
+    Case("requests-above-limits", "litellm_resources: {requests: {cpu: '2'}, limits: {cpu: '1'}}\n", "litellm_resources",
+         ("requests",)),
+    Case("redis-image-tag-yaml-float", "redis_image_tag: 7.40\n", "redis_image_tag", ("7.4",)),
+    Case("redis-password-in-args", "redis_extra_args: [--requirepass, REDIS-ARG-PW-61f2]\n", "redis_extra_args", None,
+         "REDIS-ARG-PW-61f2"),
     Case("node-selector-list-value", "litellm_node_selector: {pool: [a, b]}\n", "litellm_node_selector", ("pool",)),
     Case("resources-misspelled", "litellm_resources: {request: {cpu: 500m}}\n", "litellm_resources", ("request",)),
     Case("apiserver-peer-without-ipblock", "litellm_network_policy_apiserver_peers: [{cidr: 10.0.0.1/32}]\n",
@@ -134,6 +143,12 @@ CASES = [
          fragment("models", "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n"
                             "      model: openai/gpt-4o\n      api_key: sk-LITERAL-PROVIDER-5e2b\n"),
          "model_list[0].litellm_params.api_key", None, "LITERAL-PROVIDER-5e2b"),
+    Case("quoted-boolean-loose-flag", fragment("team", "general_settings:\n  disable_spend_logs: 'false'\n"),
+         "general_settings.disable_spend_logs", ("'false'",)),
+    Case("password-in-api-base",
+         fragment("models", "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n"
+                            "      model: openai/gpt-4o\n      api_base: https://svc:URL-PW-0b4e@llm.example.org/v1\n"),
+         "model_list[0].litellm_params.api_base", None, "URL-PW-0b4e"),
     Case("redis-host-as-url", fragment("team", "router_settings:\n  redis_host: redis://redis.litellm.svc:6379\n"),
          "router_settings.redis_host", ("redis://redis.litellm.svc:6379",)),
     Case("key-yaml-on", fragment("team", "litellm_settings:\n  on: true\n"), "litellm_settings.true", ("true",)),

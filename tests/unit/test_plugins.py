@@ -13,6 +13,7 @@ from ansible_collections.aigateway.litellm.plugins.filter.manifests import (
     manifest_yaml,
 )
 from ansible_collections.aigateway.litellm.plugins.filter.pod_status_summary import pod_status_summary
+from ansible_collections.aigateway.litellm.plugins.filter.unknown_variables import unknown_variables
 from ansible_collections.aigateway.litellm.plugins.test.kubernetes_refs import (
     label_map,
     network_policy_peers,
@@ -168,11 +169,27 @@ def test_brief(value, expected):
 
 
 def test_brief_cuts_long_values_and_gives_their_length():
-    text = brief("a" * 10000)
-    assert text == "'" + "a" * 79 + "... (10002 characters)"
+    assert brief("a" * 10000) == "'" + "a" * 80 + "...' (10000 characters)"
+    assert brief("abcdefgh", limit=5) == "'abcde...' (8 characters)"
+    assert brief(list(range(100)), limit=10) == "[0, 1, 2, ... (390 characters)"
 
 
 def test_brief_shape_only_hides_content():
     text = brief([{"name": "team", "settings": {"general_settings": {"master_key": "sk-1"}}}], shape_only=True)
     assert "sk-1" not in text
     assert text == "a list of 1 item(s)"
+    assert brief("api_key:sk-1", shape_only=True) == "a string of 12 characters"
+
+
+def test_unknown_variables_suggests_close_name():
+    names = ["litellm_replica", "litellm_replicas", "redis_port", "aigateway_mod", "redisx", "other_var", "litellm_zzz"]
+    known = ["litellm_replicas", "redis_port", "aigateway_mode"]
+    assert unknown_variables(names, known, ["aigateway", "redis", "litellm"]) == [
+        "aigateway_mod (did you mean aigateway_mode?)",
+        "litellm_replica (did you mean litellm_replicas?)",
+        "litellm_zzz",
+    ]
+
+
+def test_unknown_variables_empty_when_all_known():
+    assert unknown_variables(["litellm_replicas", "ansible_check_mode"], ["litellm_replicas"], ["litellm"]) == []

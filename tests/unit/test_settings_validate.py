@@ -159,6 +159,30 @@ ERRORS = [
     ("boolean key", {"general_settings": {True: 1}}, "general_settings.True", "is a boolean, not a string", "quote"),
     ("ignored router argument", {"router_settings": {"model_list": []}},
      "router_settings.model_list", "has no effect in router_settings", "remove it"),
+    ("quoted false of loose flag", {"general_settings": {"disable_spend_logs": "false"}},
+     "general_settings.disable_spend_logs", "is a quoted boolean", "write false without quotes"),
+    ("quoted no of loose flag", {"general_settings": {"enforce_user_param": "no"}},
+     "general_settings.enforce_user_param", "is a quoted boolean", "write false without quotes"),
+    ("quoted false of credentials flag", {"general_settings": {"allow_client_side_credentials": "False"}},
+     "general_settings.allow_client_side_credentials", "is a quoted boolean", "write false without quotes"),
+    ("azure ad token", {"model_list": [{"model_name": "gpt", "litellm_params": {
+        "model": "azure/gpt-4o", "azure_ad_token": "eyJ0eXAi"}}]},
+     "model_list[0].litellm_params.azure_ad_token", "literal value", "os.environ/NAME"),
+    ("authorization header", {"model_list": [{"model_name": "gpt", "litellm_params": {
+        "model": "openai/gpt-4o", "extra_headers": {"Authorization": "Bearer abc"}}}]},
+     "model_list[0].litellm_params.extra_headers.Authorization", "literal value", "os.environ/NAME"),
+    ("api key header", {"model_list": [{"model_name": "gpt", "litellm_params": {
+        "model": "openai/gpt-4o", "extra_headers": {"X-Api-Key": "abc"}}}]},
+     "model_list[0].litellm_params.extra_headers.X-Api-Key", "literal value", "os.environ/NAME"),
+    ("password in api base", {"model_list": [{"model_name": "gpt", "litellm_params": {
+        "model": "openai/gpt-4o", "api_base": "https://user:pass@llm.example.org/v1"}}]},
+     "model_list[0].litellm_params.api_base", "carries a password", "os.environ/NAME"),
+    ("slack webhook by alert type", {"general_settings": {"alert_to_webhook_url": {
+        "llm_exceptions": "https://hooks.slack.example/services/T0/B0/x"}}},
+     "general_settings.alert_to_webhook_url.llm_exceptions", "literal value", "os.environ/NAME"),
+    ("slack webhook in list", {"general_settings": {"alert_to_webhook_url": {
+        "budget_alerts": ["os.environ/SLACK_A", "https://hooks.slack.example/services/T0/B0/y"]}}},
+     "general_settings.alert_to_webhook_url.budget_alerts[1]", "literal value", "os.environ/NAME"),
 ]
 
 
@@ -170,6 +194,18 @@ def test_validate_reports_error(settings, path, message, fix):
     assert message in errors[0].message
     assert fix in (errors[0].fix or "")
     assert errors[0].fragment == "team"
+
+
+def test_validate_accepts_url_without_password():
+    settings = {"model_list": [{"model_name": "gpt", "litellm_params": {
+        "model": "openai/gpt-4o", "api_base": "https://llm.example.org:8443/v1?user=a@b"}}]}
+    assert errors_of(settings) == []
+
+
+def test_validate_accepts_webhook_references():
+    settings = {"general_settings": {"alert_to_webhook_url": {
+        "llm_exceptions": "os.environ/SLACK_WEBHOOK_URL", "budget_alerts": ["os.environ/SLACK_A"]}}}
+    assert errors_of(settings) == []
 
 
 @pytest.mark.parametrize("settings", [
