@@ -60,7 +60,8 @@ def check_fragment_shapes(fragments):
         name = fragment.get("name")
         if not isinstance(name, str) or not name.strip():
             problems.append(Problem(ERROR, "", label, "the fragment has no name (name: %s)" % describe_value(name),
-                                    "give every fragment a non-empty string name"))
+                                    "give every fragment a non-empty string name, in quotes where YAML would "
+                                    "read it as a number or a date"))
         elif name in seen:
             problems.append(Problem(ERROR, "", name, "two fragments are named '%s'" % name,
                                     "give every fragment a unique name, so messages can tell them apart"))

@@ -7,6 +7,7 @@ from ansible.errors import AnsibleFilterError
 import datetime
 
 from ansible_collections.aigateway.litellm.plugins.filter.brief import brief
+from ansible_collections.aigateway.litellm.plugins.filter.fragment_problems import fragment_problems
 from ansible_collections.aigateway.litellm.plugins.filter.manifests import (
     ip_block_peers,
     manifest_filename,
@@ -193,3 +194,19 @@ def test_unknown_variables_suggests_close_name():
 
 def test_unknown_variables_empty_when_all_known():
     assert unknown_variables(["litellm_replicas", "ansible_check_mode"], ["litellm_replicas"], ["litellm"]) == []
+
+
+@pytest.mark.parametrize("fragments, expected", [
+    ([{"name": "team", "settings": {}}, {"name": "models"}], []),
+    ({"name": "team"}, ["a mapping with keys name is not a list"]),
+    ([{"name": 2024, "settings": {}}], ["entry 0: the fragment has no name (name: 2024)", "in quotes where YAML"]),
+    ([{"name": "team", "setting": {}}], ["entry 'team': unknown fragment field(s) setting"]),
+    ([{"name": "team", "settings": None}], ["entry 0: settings is empty (null)"]),
+    ([{"name": "team"}, {"name": "team"}], ["two fragments are named 'team'"]),
+])
+def test_fragment_problems(fragments, expected):
+    text = " | ".join(fragment_problems(fragments))
+    for part in expected:
+        assert part in text
+    if not expected:
+        assert text == ""
