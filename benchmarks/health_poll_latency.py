@@ -47,6 +47,7 @@ from processes import (  # noqa: E402
     live_fragment,
     write_config,
 )
+from machine import machine_line  # noqa: E402
 
 WATCH_INTERVAL = 0.01
 POLL_TIMEOUT = 180
@@ -64,21 +65,8 @@ def parse_arguments():
 
 def describe_machine():
     """Return a few lines about the machine and the software versions measured."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", "r", encoding="utf-8") as cpuinfo:
-            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    memory = "unknown"
-    try:
-        with open("/proc/meminfo", "r", encoding="utf-8") as meminfo:
-            kilobytes = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
-            memory = "%.1f GiB" % (kilobytes / 1024 / 1024)
-    except (OSError, StopIteration, ValueError):
-        pass
     return [
-        "machine: %s, %d CPUs (%s), %s memory" % (platform.platform(), os.cpu_count() or 0, cpu, memory),
+        machine_line(),
         "python %s, litellm %s" % (platform.python_version(), importlib.metadata.version("litellm")),
     ]
 

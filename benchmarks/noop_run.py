@@ -34,6 +34,7 @@ sys.path[:0] = [os.path.join(REPO_ROOT, ".collections"), os.path.join(REPO_ROOT,
 from cluster.cluster_env import audit_events  # noqa: E402
 from cluster_gateway import GatewayCluster  # noqa: E402
 from helpers.playbooks import run_playbook  # noqa: E402
+from machine import machine_line  # noqa: E402
 
 COMPONENTS = ["redis", "litellm", "openwebui"]
 KUBECTL_FIELD_MANAGER = "noop-benchmark"
@@ -46,27 +47,14 @@ def parse_arguments():
 
 
 def describe_machine(gateway):
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", "r", encoding="utf-8") as cpuinfo:
-            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    memory = "unknown"
-    try:
-        with open("/proc/meminfo", "r", encoding="utf-8") as meminfo:
-            kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
-            memory = "%.1f GiB" % (kib / 1024 / 1024)
-    except (OSError, StopIteration):
-        pass
+    """Return a few lines about the machine, its load and the software versions measured."""
     ansible = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "--version"],
                              capture_output=True, text=True, check=False).stdout.splitlines()[0]
     kubectl = gateway.kubectl("version", "--client", "-o", "yaml").split("gitVersion:")[1].split()[0]
     # Other processes on the machine slow ansible-playbook far more than kubectl, so report the load.
     load = ", ".join("%.1f" % value for value in os.getloadavg())
     return [
-        "machine: %s, %d CPUs (%s), %s memory, load average %s at the end" % (
-            platform.platform(), os.cpu_count() or 0, cpu, memory, load),
+        "%s, load average %s at the end" % (machine_line(), load),
         "python %s, %s, kubectl %s" % (platform.python_version(), ansible, kubectl),
     ]
 

@@ -19,10 +19,6 @@ def fragment_problems(fragments):
     if not isinstance(fragments, list):
         return ["%s is not a list; give a list of {name: ..., settings: {...}} entries" % describe_value(fragments)]
     problems = []
-    for index, fragment in enumerate(fragments):
-        if isinstance(fragment, dict) and "settings" in fragment and fragment["settings"] is None:
-            problems.append("entry %d: settings is empty (null); give a mapping of LiteLLM config sections, or leave "
-                            "settings out" % index)
     for problem in check_fragment_shapes(fragments):
         where = "entry '%s'" % problem.fragment if not problem.fragment.startswith("fragments[") else (
             "entry %s" % problem.fragment[len("fragments["):-1])

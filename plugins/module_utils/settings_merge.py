@@ -73,13 +73,15 @@ def check_fragment_shapes(fragments):
         if unknown:
             problems.append(Problem(ERROR, "", label, "unknown fragment field(s) %s" % ", ".join(unknown),
                                     "a fragment has only the fields name, settings and remove"))
+        # A present but empty (null) field is an error too, because Ansible's argument check of the module
+        # rejects null where it expects a mapping or a list.
         settings = fragment.get("settings", {})
-        if settings is not None and not isinstance(settings, dict):
+        if not isinstance(settings, dict):
             problems.append(Problem(ERROR, "settings", label,
                                     "settings must be a mapping, got %s" % describe_value(settings),
-                                    "write settings as a mapping of LiteLLM config sections"))
+                                    "write settings as a mapping of LiteLLM config sections, or leave settings out"))
         remove = fragment.get("remove", [])
-        if remove is not None and not isinstance(remove, list):
+        if not isinstance(remove, list):
             problems.append(Problem(ERROR, "remove", label,
                                     "remove must be a list of paths, got %s" % describe_value(remove),
                                     "write remove as a list such as ['litellm_settings.cache_params']"))

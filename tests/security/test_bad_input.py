@@ -106,12 +106,12 @@ def test_bad_input_stops_before_writing(corpus, case):
     assert outcome["writes"] == [], "write requests before the failure: %s" % describe_writes(outcome["writes"])
 
     message = fatal_failure_message(run)
-    shown = message[:MAX_MESSAGE_CHARS]
-    assert case.setting in message, "message does not name %s: %s" % (case.setting, shown)
+    message_start = message[:MAX_MESSAGE_CHARS]
+    assert case.setting in message, "message does not name %s: %s" % (case.setting, message_start)
     if case.value is not None:
         assert any(value.lower() in message.lower() for value in case.value), (
-            "message shows none of %s: %s" % (case.value, shown))
-    assert FIX.search(message), "message gives no fix: %s" % shown
+            "message shows none of %s: %s" % (case.value, message_start))
+    assert FIX.search(message), "message gives no fix: %s" % message_start
     assert len(message) <= MAX_MESSAGE_CHARS, "message of %d characters: %s..." % (len(message), message[:300])
     if case.hidden:
         assert case.hidden not in run.stdout + run.stderr, "the hidden value %r is in the output" % case.hidden

@@ -6,10 +6,11 @@ feature that references a Secret is on. site.yml runs at -vvvv in apply and chec
 through the API server's service proxy. A rotated master key has to roll the pods once, through the
 checksum/secrets annotation.
 
-Health verification cannot pass here, because no proxy runs in the simulated pods. So that the
-API server never forwards a request to a pod address (which is not on this machine), the
-verification runs happen while kube-controller-manager is stopped and the Service's Endpoints
-object is deleted: the API server then returns 'endpoints not found' without connecting anywhere.
+Health verification cannot pass here, because no proxy runs in the simulated pods. The pod
+addresses are not on this machine, so the API server must not forward a request to one. The
+verification runs therefore happen while kube-controller-manager is stopped and the Service's
+Endpoints object is deleted. The API server then returns 'endpoints not found' without connecting
+anywhere.
 
 The second part reads the roles' task files and checks which tasks hide their output (no_log).
 """

@@ -201,7 +201,7 @@ def test_unknown_variables_empty_when_all_known():
     ({"name": "team"}, ["a mapping with keys name is not a list"]),
     ([{"name": 2024, "settings": {}}], ["entry 0: the fragment has no name (name: 2024)", "in quotes where YAML"]),
     ([{"name": "team", "setting": {}}], ["entry 'team': unknown fragment field(s) setting"]),
-    ([{"name": "team", "settings": None}], ["entry 0: settings is empty (null)"]),
+    ([{"name": "team", "settings": None}], ["entry 'team': settings must be a mapping, got null"]),
     ([{"name": "team"}, {"name": "team"}], ["two fragments are named 'team'"]),
 ])
 def test_fragment_problems(fragments, expected):
