@@ -385,6 +385,30 @@ default_service_account_exists() {
     setup_kubectl -n default get serviceaccount default >/dev/null 2>&1
 }
 
+# While the fake node was down (components stopped, machine rebooted), the node-lifecycle controller
+# marked its pods not ready: Ready=False beside ContainersReady=True. A kubelet would report them
+# ready again, but kwok only readies pending pods, so delete those pods and let their controllers
+# create new ones. A pod that is not ready for another reason keeps ContainersReady=False or stays
+# Pending, and is left alone.
+replace_pods_marked_not_ready() {
+    local pods
+    pods="$(setup_kubectl get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" -o json |
+        python3 -c '
+import json, sys
+for pod in json.load(sys.stdin)["items"]:
+    conditions = {item["type"]: item["status"] for item in pod["status"].get("conditions", [])}
+    if pod["status"].get("phase") == "Running" and conditions.get("Ready") == "False" \
+            and conditions.get("ContainersReady") == "True":
+        print(pod["metadata"]["namespace"], pod["metadata"]["name"])
+')" || die "could not list the pods on node $NODE_NAME"
+    local namespace name
+    while read -r namespace name; do
+        [[ -n "$name" ]] || continue
+        log "replacing pod $namespace/$name, which was marked not ready while the node was down"
+        setup_kubectl -n "$namespace" delete pod "$name" --wait=false >/dev/null
+    done <<<"$pods"
+}
+
 # Ready, and with no taints left, so that pods without tolerations schedule.
 node_schedulable() {
     local state
@@ -429,6 +453,7 @@ main() {
     ensure_node
     wait_for "the default ServiceAccount in namespace default" kube-controller-manager default_service_account_exists
     wait_for "node $NODE_NAME to be Ready without taints" kwok node_schedulable
+    replace_pods_marked_not_ready
 
     log "cluster ready in $((SECONDS - start))s (state: $STATE_DIR)"
     echo "KUBECONFIG=$STATE_DIR/kubeconfig"
