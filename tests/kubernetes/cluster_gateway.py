@@ -21,6 +21,7 @@ OPENWEBUI_FIXTURE = os.path.join(REPO_ROOT, "tests", "fixtures", "openwebui.yaml
 
 # Pods are simulated, so the health checks after the rollout would never pass.
 DEFAULT_VARS = {"litellm_verify": "none", "litellm_rollout_timeout": 180}
+ROLLOUT_TIMEOUT = 100
 
 OPENWEBUI = ("StatefulSet", "open-webui", "open-webui")
 # What tests/fixtures/prerequisites.yml creates.
@@ -33,7 +34,7 @@ OPENWEBUI_CONTAINER = "open-webui"
 OPENWEBUI_FLAG = {"name": "ENABLE_FORWARD_USER_INFO_HEADERS", "value": "true"}
 
 APPLY_TASK = "Apply the objects with server-side apply"
-SERVICE_PORTS_TASK = "Put back the Service ports whose number was edited by hand"
+PORT_REPAIR_TASK = "Put back the ports whose number was edited by hand"
 WOULD_CREATE_TASK = "Report the objects that would be created in namespaces that do not exist yet"
 OPENWEBUI_TASK = "Apply the ENABLE_FORWARD_USER_INFO_HEADERS env entry to Open WebUI"
 
@@ -146,6 +147,17 @@ class GatewayCluster(KubectlMixin):
             found = self.get(kind, namespace, name)
             versions[object_id(kind, namespace, name)] = found["metadata"]["resourceVersion"] if found else None
         return versions
+
+    def wait_for_rollouts(self, timeout=ROLLOUT_TIMEOUT):
+        """Wait until every Deployment and StatefulSet of the gateway has finished its rollout.
+
+        The controllers keep updating a workload's status, and so its resourceVersion, while a rollout
+        runs, so tests that compare resourceVersions wait for this first.
+        """
+        for kind, namespace, name in self.default_objects + [OPENWEBUI]:
+            if kind in ("Deployment", "StatefulSet"):
+                self.kubectl("rollout", "status", "%s/%s" % (kind.lower(), name), "-n", namespace,
+                             "--timeout=%ds" % timeout)
 
     def wait_for_namespace_deletion(self, name, timeout=NAMESPACE_DELETE_TIMEOUT):
         deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from cluster_gateway import (
     OPENWEBUI_CONTAINER,
     OPENWEBUI_FLAG,
     OPENWEBUI_TASK,
-    SERVICE_PORTS_TASK,
+    PORT_REPAIR_TASK,
     container,
     object_id,
 )
@@ -105,7 +105,16 @@ DRIFT_CASES = {
         ]),
         kind="Service", namespace="litellm", name="litellm",
         read=lambda found: [port["port"] for port in found["spec"]["ports"] if port.get("name") == "http"],
-        task=SERVICE_PORTS_TASK, label=object_id("Service", "litellm", "litellm"),
+        task=PORT_REPAIR_TASK, label=object_id("Service", "litellm", "litellm"),
+    ),
+    "container_port_changed": DriftCase(
+        kubectl=_json_patch("deployment", "litellm", "litellm", [
+            {"op": "replace", "path": "/spec/template/spec/containers/0/ports/0/containerPort", "value": 4100},
+        ]),
+        kind="Deployment", namespace="litellm", name="litellm",
+        read=lambda found: [port["containerPort"] for port in container(found, "litellm")["ports"]
+                            if port.get("name") == "http"],
+        task=PORT_REPAIR_TASK, label=LITELLM_DEPLOYMENT,
     ),
     "openwebui_flag_removed": DriftCase(
         kubectl=["set", "env", "statefulset/open-webui", "-n", "open-webui", OPENWEBUI_FLAG["name"] + "-"],

@@ -20,6 +20,9 @@ def drifted(gateway):
         gateway.converge()
     gateway.state = "dirty"
     original, edited = apply_drift(gateway)
+    # Several edits change pod templates or replicas. Let those rollouts finish, so that the status
+    # updates of the controllers do not move resourceVersions during the check run.
+    gateway.wait_for_rollouts()
     return {"original": original, "edited": edited}
 
 
