@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.aigateway.litellm.plugins.module_utils.settings_merge import check_fragment_shapes
-from ansible_collections.aigateway.litellm.plugins.module_utils.settings_problems import describe_value
+from ansible_collections.aigateway.litellm.plugins.module_utils.settings_problems import describe_shape
 
 
 def fragment_problems(fragments):
@@ -17,7 +17,7 @@ def fragment_problems(fragments):
     messages name neither the fragment nor the fix.
     """
     if not isinstance(fragments, list):
-        return ["%s is not a list; give a list of {name: ..., settings: {...}} entries" % describe_value(fragments)]
+        return ["%s is not a list; give a list of {name: ..., settings: {...}} entries" % describe_shape(fragments)]
     problems = []
     for problem in check_fragment_shapes(fragments):
         where = "entry '%s'" % problem.fragment if not problem.fragment.startswith("fragments[") else (

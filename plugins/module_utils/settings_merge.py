@@ -33,6 +33,7 @@ from ansible_collections.aigateway.litellm.plugins.module_utils.settings_problem
     ERROR,
     WARNING,
     Problem,
+    describe_shape,
     describe_value,
 )
 
@@ -53,7 +54,7 @@ def check_fragment_shapes(fragments):
     for index, fragment in enumerate(fragments):
         label = "fragments[%d]" % index
         if not isinstance(fragment, dict):
-            problems.append(Problem(ERROR, "", label, "a fragment must be a mapping, got %s" % describe_value(fragment),
+            problems.append(Problem(ERROR, "", label, "a fragment must be a mapping, got %s" % describe_shape(fragment),
                                     "write each fragment as {name: ..., settings: {...}}"))
             continue
 
@@ -78,12 +79,12 @@ def check_fragment_shapes(fragments):
         settings = fragment.get("settings", {})
         if not isinstance(settings, dict):
             problems.append(Problem(ERROR, "settings", label,
-                                    "settings must be a mapping, got %s" % describe_value(settings),
+                                    "settings must be a mapping, got %s" % describe_shape(settings),
                                     "write settings as a mapping of LiteLLM config sections, or leave settings out"))
         remove = fragment.get("remove", [])
         if not isinstance(remove, list):
             problems.append(Problem(ERROR, "remove", label,
-                                    "remove must be a list of paths, got %s" % describe_value(remove),
+                                    "remove must be a list of paths, got %s" % describe_shape(remove),
                                     "write remove as a list such as ['litellm_settings.cache_params']"))
     return problems
 

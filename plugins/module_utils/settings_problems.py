@@ -31,6 +31,17 @@ def describe_value(value):
     return text
 
 
+def describe_shape(value):
+    """Describe a value without its text, for places where a user may have pasted a credential.
+
+    A string is described by its length; any other value as describe_value does, which never shows
+    the contents of a mapping or list.
+    """
+    if isinstance(value, str):
+        return "a string of %d characters" % len(value)
+    return describe_value(value)
+
+
 def type_name(value):
     """Return the YAML name of a value's type, as users see it in their settings."""
     if isinstance(value, bool):

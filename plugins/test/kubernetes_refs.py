@@ -10,13 +10,15 @@ import decimal
 import ipaddress
 import re
 
+from ansible_collections.aigateway.litellm.plugins.module_utils.kubernetes_labels import (
+    LABEL_NAME,
+    label_map_problem,
+)
+
 # A Secret name is a DNS subdomain; a data key is letters, digits, '-', '_' and '.'.
 SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 PEER_FIELDS = frozenset(["podSelector", "namespaceSelector", "ipBlock"])
-# A label key is an optional DNS subdomain prefix and a name. A value is empty or has the form of a name.
-LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 RESOURCE_FIELDS = frozenset(["limits", "requests", "claims"])
 # Resources a container can request without an extended-resource prefix (example.com/gpu).
 STANDARD_RESOURCES = frozenset(["cpu", "memory", "ephemeral-storage"])
@@ -66,17 +68,7 @@ def _ip_block(block):
 
 def label_map(value):
     """Return whether a value is a mapping of valid Kubernetes label keys to valid label values."""
-    if not isinstance(value, dict):
-        return False
-    for key, label in value.items():
-        if not isinstance(key, str) or not isinstance(label, str):
-            return False
-        prefix, slash, name = key.rpartition("/")
-        if (slash and not LABEL_PREFIX.match(prefix)) or not LABEL_NAME.match(name):
-            return False
-        if label and not LABEL_NAME.match(label):
-            return False
-    return True
+    return label_map_problem(value) is None
 
 
 def _quantity_value(amount):

@@ -252,6 +252,17 @@ def test_network_policy_rejects_malformed_peer(tmp_path):
     assert "is not a list of NetworkPolicy peers" in output
 
 
+def test_label_error_names_entry_beyond_preview(tmp_path):
+    # The value preview stops at 80 characters, so the message names the bad entry on its own.
+    selector = {"pool-%02d" % number: "gateway" for number in range(8)}
+    selector["zone"] = "eu west"
+
+    output = failed(tmp_path, {"litellm_node_selector": selector})
+
+    assert "litellm_node_selector: " in output
+    assert "the value of 'zone', 'eu west', is invalid" in output
+
+
 def test_redis_password_reaches_both_sides(tmp_path):
     manifests = manifests_of(tmp_path, {"redis_password_secret": {"name": "redis-auth", "key": "password"}})
     redis = container(manifests["redis/deployment-redis.yaml"])

@@ -36,6 +36,10 @@ CASES = [
     # ---- wrong types and out-of-range values of role variables ----
     Case("replicas-word", "litellm_replicas: two\n", "litellm_replicas", ("two",)),
     Case("replicas-yaml-on", "litellm_replicas: on\n", "litellm_replicas", ("on", "true")),
+    # The API server keeps replicas in 32 bits, so without a bound 99999999999 became 1215752191 pods.
+    Case("replicas-oversized", "litellm_replicas: 99999999999\n", "litellm_replicas", ("99999999999", "1000")),
+    Case("run-as-user-beyond-int32", "litellm_run_as_user: 99999999999\n", "litellm_run_as_user",
+         ("99999999999", "2147483647")),
     Case("port-out-of-range", "litellm_port: 70000\n", "litellm_port", ("70000",)),
     Case("redis-port-word", "redis_port: six\n", "redis_port", ("six",)),
     Case("redis-maxmemory-yaml-1e3", "redis_maxmemory: 1e3\n", "redis_maxmemory", ("1e3",)),

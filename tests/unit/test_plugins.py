@@ -13,7 +13,13 @@ from ansible_collections.aigateway.litellm.plugins.filter.manifests import (
     manifest_filename,
     manifest_yaml,
 )
+from ansible_collections.aigateway.litellm.plugins.filter.label_problem import label_problem
 from ansible_collections.aigateway.litellm.plugins.filter.pod_status_summary import pod_status_summary
+from ansible_collections.aigateway.litellm.plugins.filter.port_repair_patch import (
+    edited_port_numbers,
+    port_repair_patch,
+    without_edited_ports,
+)
 from ansible_collections.aigateway.litellm.plugins.filter.unknown_variables import unknown_variables
 from ansible_collections.aigateway.litellm.plugins.test.kubernetes_refs import (
     label_map,
@@ -203,10 +209,122 @@ def test_unknown_variables_empty_when_all_known():
     ([{"name": "team", "setting": {}}], ["entry 'team': unknown fragment field(s) setting"]),
     ([{"name": "team", "settings": None}], ["entry 'team': settings must be a mapping, got null"]),
     ([{"name": "team"}, {"name": "team"}], ["two fragments are named 'team'"]),
+    ("sk-pasted-key-1234", ["a string of 18 characters is not a list"]),
+    ([{"name": "team", "settings": "sk-pasted-key-1234"}], ["settings must be a mapping, got a string of 18 characters"]),
+    ([{"name": "team", "remove": "sk-pasted-key-1234"}], ["remove must be a list of paths, got a string of 18 characters"]),
+    (["sk-pasted-key-1234"], ["a fragment must be a mapping, got a string of 18 characters"]),
 ])
 def test_fragment_problems(fragments, expected):
     text = " | ".join(fragment_problems(fragments))
     for part in expected:
         assert part in text
+    # A string where a list or mapping belongs may be a pasted credential, so its text is never shown.
+    assert "sk-pasted" not in text
     if not expected:
         assert text == ""
+
+
+SERVICE = {
+    "apiVersion": "v1", "kind": "Service", "metadata": {"name": "litellm", "namespace": "litellm"},
+    "spec": {"ports": [{"name": "http", "port": 4000, "targetPort": "http", "protocol": "TCP"},
+                       {"name": "health", "port": 4001, "targetPort": "health", "protocol": "TCP"}]},
+}
+
+
+def _deployment(ports):
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "litellm", "namespace": "litellm"},
+        "spec": {"template": {"spec": {"containers": [
+            {"name": "litellm", "image": "proxy", "ports": ports},
+            {"name": "sidecar", "image": "sidecar"},
+        ]}}},
+    }
+
+
+DEPLOYMENT_PORTS = [{"name": "http", "containerPort": 4000, "protocol": "TCP"},
+                    {"name": "health", "containerPort": 4001, "protocol": "TCP"}]
+
+
+def test_port_repair_patch_empty_without_live_object():
+    assert port_repair_patch(SERVICE, None) == {}
+
+
+def test_port_repair_patch_empty_when_ports_match():
+    live = {"spec": {"ports": [dict(port, nodePort=30000) for port in SERVICE["spec"]["ports"]]}}
+    assert port_repair_patch(SERVICE, live) == {}
+
+
+def test_port_repair_patch_deletes_edited_service_port():
+    live = {"spec": {"ports": [{"name": "http", "port": 4100, "protocol": "TCP"}, SERVICE["spec"]["ports"][1]]}}
+
+    patch = port_repair_patch(SERVICE, live)
+
+    assert patch["spec"]["ports"][0] == {"port": 4100, "$patch": "delete"}
+    assert patch["spec"]["ports"][1:] == SERVICE["spec"]["ports"]
+    assert edited_port_numbers(patch) == [4100]
+
+
+def test_port_repair_patch_keeps_ports_with_other_names():
+    live = {"spec": {"ports": SERVICE["spec"]["ports"] + [{"name": "debug", "port": 9000, "protocol": "TCP"}]}}
+    assert port_repair_patch(SERVICE, live) == {}
+
+
+def test_port_repair_patch_treats_protocol_change_as_edit():
+    live = {"spec": {"ports": [{"name": "http", "port": 4000, "protocol": "UDP"}, SERVICE["spec"]["ports"][1]]}}
+    patch = port_repair_patch(SERVICE, live)
+    assert edited_port_numbers(patch) == [4000]
+
+
+def test_port_repair_patch_deletes_edited_container_port():
+    live = _deployment([{"name": "http", "containerPort": 4100, "protocol": "TCP"}, DEPLOYMENT_PORTS[1]])
+
+    patch = port_repair_patch(_deployment(DEPLOYMENT_PORTS), live)
+
+    containers = patch["spec"]["template"]["spec"]["containers"]
+    assert [container["name"] for container in containers] == ["litellm"]
+    assert containers[0]["ports"][0] == {"containerPort": 4100, "$patch": "delete"}
+    assert containers[0]["ports"][1:] == DEPLOYMENT_PORTS
+    assert edited_port_numbers(patch) == [4100]
+
+
+def test_port_repair_patch_ignores_kinds_without_ports():
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}}
+    assert port_repair_patch(config_map, {"data": {"x": "y"}}) == {}
+
+
+def test_port_repair_patch_rejects_manifest_without_kind():
+    with pytest.raises(AnsibleFilterError, match="manifest with a kind"):
+        port_repair_patch({"metadata": {}}, {})
+
+
+def test_without_edited_ports_drops_only_edited_entries():
+    expected = _deployment(DEPLOYMENT_PORTS)
+    live = _deployment([{"name": "http", "containerPort": 4100, "protocol": "TCP"}, DEPLOYMENT_PORTS[1]])
+
+    manifest = without_edited_ports(expected, live)
+
+    assert manifest["spec"]["template"]["spec"]["containers"][0]["ports"] == [DEPLOYMENT_PORTS[1]]
+    assert expected["spec"]["template"]["spec"]["containers"][0]["ports"] == DEPLOYMENT_PORTS
+
+
+def test_without_edited_ports_keeps_unedited_manifest():
+    assert without_edited_ports(SERVICE, SERVICE) is SERVICE
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"team": "platform"}, ""),
+    ({}, ""),
+    ({"team": ""}, ""),
+    ("team=platform", "it is a string, not a mapping"),
+    (None, "it is null, not a mapping"),
+    ({1: "a"}, "the key 1 is an integer, not text"),
+    ({"Example.com/team": "a"}, "the key 'Example.com/team' has an invalid prefix 'Example.com'"),
+    ({"team name": "a"}, "the key 'team name' is invalid"),
+    ({"replicas": 2}, "the value of 'replicas' is an integer; quote it"),
+    ({"team": "platform team"}, "the value of 'team', 'platform team', is invalid"),
+    ({"team": "-platform"}, "the value of 'team', '-platform', is invalid"),
+])
+def test_label_problem_names_entry(value, expected):
+    problem = label_problem(value)
+    assert problem.startswith(expected)
+    assert (problem == "") is label_map(value)
