@@ -24,15 +24,28 @@ def _port_key(port, number_field):
     return "%s/%s" % (port.get(number_field), port.get("protocol") or "TCP")
 
 
-def _edited_entries(expected_ports, live_ports, number_field):
-    """Return delete directives for live ports that carry an expected name under another number."""
+def _edited_ports(expected_ports, live_ports, number_field):
+    """Return the live ports that carry an expected port's name under another number or protocol."""
     expected_keys = set(_port_key(port, number_field) for port in expected_ports)
     expected_names = set(port["name"] for port in expected_ports if port.get("name"))
-    deletions = []
-    for port in live_ports or []:
-        if port.get("name") in expected_names and _port_key(port, number_field) not in expected_keys:
-            deletions.append({number_field: port.get(number_field), "$patch": "delete"})
-    return deletions
+    return [port for port in live_ports or []
+            if port.get("name") in expected_names and _port_key(port, number_field) not in expected_keys]
+
+
+def _port_lists(manifest, live):
+    """Yield (container name or None, number field, manifest ports, live ports) for each port list.
+
+    A Service has one list, keyed by port. Each container of a workload has its own, keyed by
+    container port. Other kinds have none.
+    """
+    if manifest["kind"] == "Service":
+        yield None, "port", (manifest.get("spec") or {}).get("ports") or [], (live.get("spec") or {}).get("ports")
+    elif manifest["kind"] in WORKLOAD_KINDS:
+        live_pod_spec = ((live.get("spec") or {}).get("template") or {}).get("spec") or {}
+        live_containers = dict((item.get("name"), item) for item in live_pod_spec.get("containers") or [])
+        for container in manifest["spec"]["template"]["spec"].get("containers") or []:
+            live_ports = (live_containers.get(container["name"]) or {}).get("ports")
+            yield container["name"], "containerPort", container.get("ports") or [], live_ports
 
 
 def port_repair_patch(expected, live):
@@ -40,41 +53,26 @@ def port_repair_patch(expected, live):
 
     ``expected`` is the manifest the collection applies and ``live`` the object in the cluster
     (None when it does not exist yet). Services and the containers of Deployments, StatefulSets and
-    DaemonSets are checked; other kinds never need a repair.
+    DaemonSets are checked. Other kinds never need a repair.
     """
     if not isinstance(expected, dict) or not expected.get("kind"):
         raise AnsibleFilterError("port_repair_patch needs a manifest with a kind, got %r" % (expected,))
     if not live:
         return {}
 
-    kind = expected["kind"]
-    if kind == "Service":
-        expected_ports = (expected.get("spec") or {}).get("ports") or []
-        live_ports = (live.get("spec") or {}).get("ports")
-        deletions = _edited_entries(expected_ports, live_ports, "port")
-        return {"spec": {"ports": deletions + expected_ports}} if deletions else {}
+    container_patches = []
+    for container_name, number_field, expected_ports, live_ports in _port_lists(expected, live):
+        deletions = [{number_field: port.get(number_field), "$patch": "delete"}
+                     for port in _edited_ports(expected_ports, live_ports, number_field)]
+        if not deletions:
+            continue
+        if container_name is None:
+            return {"spec": {"ports": deletions + expected_ports}}
+        container_patches.append({"name": container_name, "ports": deletions + expected_ports})
 
-    if kind in WORKLOAD_KINDS:
-        expected_containers = expected["spec"]["template"]["spec"].get("containers") or []
-        live_pod_spec = ((live.get("spec") or {}).get("template") or {}).get("spec") or {}
-        live_containers = dict((item.get("name"), item) for item in live_pod_spec.get("containers") or [])
-        container_patches = []
-        for container in expected_containers:
-            expected_ports = container.get("ports") or []
-            live_ports = (live_containers.get(container["name"]) or {}).get("ports")
-            deletions = _edited_entries(expected_ports, live_ports, "containerPort")
-            if deletions:
-                container_patches.append({"name": container["name"], "ports": deletions + expected_ports})
-        if container_patches:
-            return {"spec": {"template": {"spec": {"containers": container_patches}}}}
+    if container_patches:
+        return {"spec": {"template": {"spec": {"containers": container_patches}}}}
     return {}
-
-
-def _without_edited(expected_ports, live_ports, number_field):
-    """Return the expected ports whose names no live port carries under another number."""
-    deleted = set(str(entry[number_field]) for entry in _edited_entries(expected_ports, live_ports, number_field))
-    edited_names = set(port.get("name") for port in live_ports or [] if str(port.get(number_field)) in deleted)
-    return [port for port in expected_ports if port.get("name") not in edited_names]
 
 
 def without_edited_ports(expected, live):
@@ -87,15 +85,12 @@ def without_edited_ports(expected, live):
     """
     if not live or not port_repair_patch(expected, live):
         return expected
+
     manifest = copy.deepcopy(expected)
-    if manifest["kind"] == "Service":
-        manifest["spec"]["ports"] = _without_edited(manifest["spec"]["ports"], live["spec"].get("ports"), "port")
-        return manifest
-    live_containers = dict((item.get("name"), item) for item in live["spec"]["template"]["spec"].get("containers") or [])
-    for container in manifest["spec"]["template"]["spec"]["containers"]:
-        if container.get("ports"):
-            live_ports = (live_containers.get(container["name"]) or {}).get("ports")
-            container["ports"] = _without_edited(container["ports"], live_ports, "containerPort")
+    for _container_name, number_field, expected_ports, live_ports in _port_lists(manifest, live):
+        edited_names = set(port.get("name") for port in _edited_ports(expected_ports, live_ports, number_field))
+        # The list is the manifest copy's own, so removing entries in place changes the copy.
+        expected_ports[:] = [port for port in expected_ports if port.get("name") not in edited_names]
     return manifest
 
 

@@ -23,7 +23,7 @@ def _type_name(value):
 
 
 def label_map_problem(value):
-    """Describe the first entry that keeps a value from being a map of labels, or return None when it is one."""
+    """Return what makes a value an invalid map of labels, naming the first bad entry, or None when it is valid."""
     if not isinstance(value, dict):
         return "it is %s, not a mapping" % _type_name(value)
     for key, label in value.items():
